@@ -1,0 +1,1 @@
+"""usersecrets: a per-user secrets service whose authorization is a Casbin policy."""

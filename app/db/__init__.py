@@ -1,0 +1,1 @@
+"""Database engine, session and the declarative base shared by every domain's models."""

@@ -1,0 +1,1 @@
+"""User secrets: named values a user injects into processes as variables or files."""
