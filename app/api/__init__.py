@@ -1,0 +1,1 @@
+"""The HTTP API: blueprints, JSON errors and request plumbing."""
