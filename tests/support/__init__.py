@@ -1,0 +1,1 @@
+"""Helpers shared by the test suite: databases, factories and the server process."""
