@@ -9,6 +9,7 @@ from flask import Flask
 from app.api.errors import register_error_handlers
 from app.api.requests import register_request_hooks
 from app.config import Settings
+from app.crypto.keys import load_keyring
 from app.db.engine import create_db_engine
 from app.db.session import close_session
 from app.logging import configure_logging
@@ -21,9 +22,10 @@ def create_app(settings: Settings | None = None, **config: Any) -> Flask:
     app.config.update(MAX_CONTENT_LENGTH=settings.max_body_bytes, **config)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["usersecrets.settings"] = settings
-    app.extensions["usersecrets.engine"] = create_db_engine(settings.database_url)
-
     configure_logging(settings.log_level)
+    app.extensions["usersecrets.engine"] = create_db_engine(settings.database_url)
+    app.extensions["usersecrets.keyring"] = load_keyring(settings)
+
     register_request_hooks(app)
     register_error_handlers(app)
     app.teardown_appcontext(close_session)
