@@ -1,0 +1,279 @@
+"""The HTTP client for the usersecrets API (`/api/v2`)."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping
+from types import TracebackType
+from typing import Any, Final, TypeVar
+from urllib.parse import quote
+
+import httpx
+
+from app.sdk.errors import APIError, ConnectionFailed, FieldError, ValidationError, error_class
+from app.sdk.models import Secret, User
+
+DEFAULT_TIMEOUT_SECONDS = 10.0
+API_PREFIX = "/api/v2"
+USER_AGENT = "usersecrets-sdk"
+
+T = TypeVar("T")
+
+
+class _Unset(enum.Enum):
+    UNSET = "UNSET"
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+# The default of update_secret's fields: the field is left out of the request and keeps
+# its value on the server. Passing "" instead clears the field.
+UNSET: Final = _Unset.UNSET
+
+
+def quote_segment(text: str) -> str:
+    """Percent-encode `text` as one URL path segment.
+
+    quote(safe="") encodes '/', '?', '#' and '%'. A segment of dots only is encoded as
+    %2E too, because httpx removes "." and ".." segments from a path (RFC 3986 dot
+    segment removal), which would send the request to another resource.
+    """
+    quoted = quote(text, safe="")
+    if quoted and quoted.strip(".") == "":
+        return "%2E" * len(quoted)
+    return quoted
+
+
+def parse_etag(value: str | None) -> int | None:
+    """Return the version in an ETag such as `"3"` (or weak `W/"3"`), else None."""
+    if value is None:
+        return None
+    tag = value.strip().removeprefix("W/")
+    if len(tag) < 3 or not (tag.startswith('"') and tag.endswith('"')):
+        return None
+    version = tag[1:-1]
+    return int(version) if version.isascii() and version.isdigit() else None
+
+
+class Client:
+    """A client for one server and one API token; a context manager that closes itself.
+
+    Every method raises an APIError subclass for an error response and ConnectionFailed
+    when no response arrived. `user` arguments take "me", a username or a user id.
+
+    A new endpoint method builds its path with `path()`, sends the request with
+    `_request()` and converts the body with `_parse()`.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        timeout: float = DEFAULT_TIMEOUT_SECONDS,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            headers={
+                "Authorization": f"Bearer {token}",
+                "Accept": "application/json",
+                "User-Agent": USER_AGENT,
+            },
+            timeout=timeout,
+            transport=transport,
+        )
+
+    def __repr__(self) -> str:
+        # The token stays out of the repr.
+        return f"Client(base_url={self.base_url!r})"
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection pool. The client cannot send requests afterwards."""
+        self._http.close()
+
+    # Users
+
+    def me(self) -> User:
+        """Return the user the token belongs to."""
+        return self.get_user("me")
+
+    def get_user(self, ref: str) -> User:
+        """Return the user `ref` names: "me", a username (any case) or a user id."""
+        response = self._request("GET", path("users", ref))
+        return self._parse(response, User.from_json)
+
+    # Secrets
+
+    def create_secret(
+        self,
+        name: str,
+        value: str,
+        *,
+        description: str = "",
+        env_name: str = "",
+        file_path: str = "",
+        user: str = "me",
+    ) -> Secret:
+        """Create a secret for `user` and return its metadata, version 1."""
+        body = {
+            "name": name,
+            "value": value,
+            "description": description,
+            "env_name": env_name,
+            "file_path": file_path,
+        }
+        response = self._request("POST", path("users", user, "secrets"), json=body)
+        return self._parse_secret(response)
+
+    def list_secrets(self, user: str = "me") -> list[Secret]:
+        """Return the metadata of every secret of `user`, sorted by name."""
+        response = self._request("GET", path("users", user, "secrets"))
+        return self._parse(response, _secret_list)
+
+    def get_secret(self, name: str, user: str = "me") -> Secret:
+        """Return the metadata of the secret `name` of `user`."""
+        response = self._request("GET", path("users", user, "secrets", name))
+        return self._parse_secret(response)
+
+    def update_secret(
+        self,
+        name: str,
+        *,
+        value: str | _Unset = UNSET,
+        description: str | _Unset = UNSET,
+        env_name: str | _Unset = UNSET,
+        file_path: str | _Unset = UNSET,
+        if_version: int | None = None,
+        user: str = "me",
+    ) -> Secret:
+        """Change the given fields of a secret and return its new metadata.
+
+        A field left UNSET keeps its value and "" clears it. With `if_version`, the
+        server applies the change only if the secret is still at that version, and
+        raises PreconditionFailed otherwise.
+        """
+        fields = {
+            "value": value,
+            "description": description,
+            "env_name": env_name,
+            "file_path": file_path,
+        }
+        body = {key: field for key, field in fields.items() if not isinstance(field, _Unset)}
+        if not body:
+            raise ValidationError(
+                400,
+                "No fields to update.",
+                "Pass at least one of value, description, env_name or file_path.",
+            )
+        response = self._request(
+            "PATCH",
+            path("users", user, "secrets", name),
+            json=body,
+            headers=_if_match(if_version),
+        )
+        return self._parse_secret(response)
+
+    def delete_secret(self, name: str, *, if_version: int | None = None, user: str = "me") -> None:
+        """Delete a secret; with `if_version`, only if it is still at that version."""
+        self._request("DELETE", path("users", user, "secrets", name), headers=_if_match(if_version))
+
+    # Plumbing for endpoint methods
+
+    def _request(
+        self,
+        method: str,
+        url_path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, str | int] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> httpx.Response:
+        """Send a request to `url_path` under the base URL and return the 2xx response.
+
+        Raise the APIError subclass for the status of an error response, and
+        ConnectionFailed when the request failed in transport.
+        """
+        try:
+            response = self._http.request(
+                method, url_path, json=json, params=params, headers=headers
+            )
+        except httpx.TransportError as error:
+            # The class name says what failed (ConnectError, ReadTimeout, ...). The
+            # request itself stays out of the message because its body may hold a value.
+            raise ConnectionFailed(
+                f"{method} {self.base_url}{url_path} failed: {type(error).__name__}"
+            ) from None
+        if response.is_error:
+            raise _error_from_response(response)
+        return response
+
+    def _parse(self, response: httpx.Response, parse: Callable[[Any], T]) -> T:
+        """Apply `parse` to the JSON body, raising APIError when the body does not fit."""
+        try:
+            return parse(response.json())
+        except (ValueError, KeyError, TypeError) as error:
+            raise APIError(
+                response.status_code,
+                "Invalid response from the server.",
+                f"The body of {response.request.method} {response.request.url.path} "
+                f"does not match the API: {type(error).__name__}: {error}",
+            ) from None
+
+    def _parse_secret(self, response: httpx.Response) -> Secret:
+        version = parse_etag(response.headers.get("ETag"))
+        return self._parse(response, lambda body: Secret.from_json(body, version))
+
+
+def path(*segments: str) -> str:
+    """Build an API path from raw segments, percent-encoding each one.
+
+    path("users", "me", "secrets", "a/b") is "/api/v2/users/me/secrets/a%2Fb".
+    """
+    return API_PREFIX + "".join("/" + quote_segment(segment) for segment in segments)
+
+
+def _if_match(version: int | None) -> dict[str, str]:
+    return {} if version is None else {"If-Match": f'"{version}"'}
+
+
+def _secret_list(body: Any) -> list[Secret]:
+    if not isinstance(body, list):
+        raise TypeError(f"expected a JSON array of secrets, got {type(body).__name__}")
+    return [Secret.from_json(item) for item in body]
+
+
+def _error_from_response(response: httpx.Response) -> APIError:
+    """Build the typed exception for an error response, JSON error body or not."""
+    status = response.status_code
+    message = response.reason_phrase or "HTTP error"
+    detail = ""
+    validations: list[FieldError] = []
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        if isinstance(body.get("message"), str) and body["message"]:
+            message = body["message"]
+        if isinstance(body.get("detail"), str):
+            detail = body["detail"]
+        for item in body.get("validations") or []:
+            if isinstance(item, dict):
+                validations.append(
+                    FieldError(str(item.get("field", "")), str(item.get("detail", "")))
+                )
+    return error_class(status)(status, message, detail, validations)
