@@ -67,7 +67,8 @@ def main(argv: list[str]) -> int:
         return run([str(PYTHON), "-m", "app", *rest])
     if command == "test":
         return run([str(PYTHON), "-m", "pytest", *rest])
-    status = run([str(PYTHON), "-m", "ruff", "check", "app", "tests", "migrations", "bench", "dev.py"])
+    sources = ["app", "tests", "migrations", "bench", "dev.py"]
+    status = run([str(PYTHON), "-m", "ruff", "check", *sources])
     return run([str(PYTHON), "-m", "mypy"]) or status
 
 
