@@ -31,8 +31,10 @@ def create_app(settings: Settings | None = None, **config: Any) -> Flask:
     app.teardown_appcontext(close_session)
 
     from app.api.health import blueprint as health_blueprint
+    from app.audit.views import blueprint as audit_blueprint
     from app.users.views import blueprint as users_blueprint
 
     app.register_blueprint(health_blueprint)
+    app.register_blueprint(audit_blueprint)
     app.register_blueprint(users_blueprint)
     return app

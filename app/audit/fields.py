@@ -10,7 +10,10 @@ a new column cannot reach audit diffs unreviewed.
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Mapping
+from typing import Any, Literal, get_args
+
+from sqlalchemy import inspect
 
 from app.auth.models import ApiKey
 from app.db.base import Base
@@ -19,6 +22,7 @@ from app.secrets.models import UserSecret
 from app.users.models import SiteRoleAssignment, User
 
 FieldClass = Literal["tracked", "ignored", "secret"]
+FIELD_CLASSES: tuple[str, ...] = get_args(FieldClass)
 
 AUDITED_FIELDS: dict[type[Base], dict[str, FieldClass]] = {
     User: {
@@ -70,3 +74,30 @@ AUDITED_FIELDS: dict[type[Base], dict[str, FieldClass]] = {
         "updated_at": "ignored",
     },
 }
+
+
+def field_class_problems(
+    audited: Mapping[type[Any], Mapping[str, str]] = AUDITED_FIELDS,
+) -> list[str]:
+    """List every way `audited` fails to classify its models' columns, as sentences.
+
+    Three problems are reported: a mapped column with no class, a class for a column
+    the model does not have (a rename left behind), and a class other than tracked,
+    ignored or secret. An empty list means every column is classified. Columns are
+    named by their attribute keys, the keys `snapshot` uses.
+    """
+    problems: list[str] = []
+    for model, classes in audited.items():
+        columns = [attribute.key for attribute in inspect(model).column_attrs]
+        for column in columns:
+            if column not in classes:
+                problems.append(f"{model.__name__}.{column} has no field class")
+        for column, field_class in classes.items():
+            if column not in columns:
+                problems.append(f"{model.__name__}.{column} is classified but is no column")
+            elif field_class not in FIELD_CLASSES:
+                problems.append(
+                    f"{model.__name__}.{column} has the unknown class {field_class!r}; "
+                    f"use one of {', '.join(FIELD_CLASSES)}"
+                )
+    return problems

@@ -42,7 +42,12 @@ def snapshot(obj: Base) -> dict[str, Any]:
 
 
 def audit_diff(model: type[Base], old: Snapshot | None, new: Snapshot | None) -> dict[str, Any]:
-    """Diff two snapshots by the model's field classes; only changed columns appear."""
+    """Diff two snapshots by the model's field classes; only changed columns appear.
+
+    `old` is None for a create and `new` is None for a delete. A column without a class
+    is left out, and a class other than tracked or ignored is treated as secret, so a
+    mistake in AUDITED_FIELDS hides a value instead of recording it.
+    """
     classes = AUDITED_FIELDS[model]
     diff: dict[str, Any] = {}
     for column, field_class in classes.items():
@@ -52,10 +57,10 @@ def audit_diff(model: type[Base], old: Snapshot | None, new: Snapshot | None) ->
         after = None if new is None else new.get(column)
         if before == after:
             continue
-        if field_class == "secret":
-            diff[column] = {"old": "", "new": "", "secret": True}
-        else:
+        if field_class == "tracked":
             diff[column] = {"old": _jsonable(before), "new": _jsonable(after)}
+        else:
+            diff[column] = {"old": "", "new": "", "secret": True}
     return diff
 
 
@@ -105,6 +110,8 @@ _RESOURCE_TYPES: dict[str, str] = {
     "api_keys": "api_key",
     "user_secrets": "user_secret",
 }
+# Every value of the audit_logs.resource_type column, in the order of the table above.
+RESOURCE_TYPES: tuple[str, ...] = tuple(_RESOURCE_TYPES.values())
 
 
 def _resource_type(model: type[Base]) -> str:
