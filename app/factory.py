@@ -32,9 +32,13 @@ def create_app(settings: Settings | None = None, **config: Any) -> Flask:
 
     from app.api.health import blueprint as health_blueprint
     from app.audit.views import blueprint as audit_blueprint
+    from app.auth.views import blueprint as tokens_blueprint
+    from app.orgs.views import blueprint as organizations_blueprint
     from app.users.views import blueprint as users_blueprint
 
     app.register_blueprint(health_blueprint)
     app.register_blueprint(audit_blueprint)
     app.register_blueprint(users_blueprint)
+    app.register_blueprint(tokens_blueprint)
+    app.register_blueprint(organizations_blueprint)
     return app

@@ -78,3 +78,19 @@ def _parse_json(data: bytes) -> Any:
             "Unsupported media type.",
             "The request body is not valid JSON.",
         ) from None
+
+
+def string_field(body: dict[str, Any], field: str, validations: list[Validation]) -> str | None:
+    """Return `body[field]` when it is a string, or None when the field is absent.
+
+    A present value of another JSON type (null included) appends a "must be a string"
+    validation for `field` and returns None, so a view can collect every failing field
+    before it calls raise_invalid.
+    """
+    if field not in body:
+        return None
+    value = body[field]
+    if not isinstance(value, str):
+        validations.append(Validation(field, "must be a string"))
+        return None
+    return value

@@ -15,3 +15,7 @@ class InvalidUsername(UserError):
 
 class UsernameTaken(UserError):
     """Another user already has this username, compared case-insensitively."""
+
+
+class LastOwner(UserError):
+    """The change would leave the site without an active user holding the owner role."""
