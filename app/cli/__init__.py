@@ -7,6 +7,7 @@ import click
 from app.cli.admin import orgs, tokens, users
 from app.cli.db import db
 from app.cli.policy import policy
+from app.cli.secrets import secrets
 from app.cli.serve import serve
 
 
@@ -24,3 +25,4 @@ main.add_command(users)
 main.add_command(orgs)
 main.add_command(tokens)
 main.add_command(policy)
+main.add_command(secrets)

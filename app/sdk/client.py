@@ -12,6 +12,7 @@ import httpx
 
 from app.sdk.errors import APIError, ConnectionFailed, FieldError, ValidationError, error_class
 from app.sdk.models import Secret, User
+from app.secrets.validation import Violation, validate_new_secret, validate_secret_changes
 
 DEFAULT_TIMEOUT_SECONDS = 10.0
 API_PREFIX = "/api/v2"
@@ -20,7 +21,9 @@ USER_AGENT = "usersecrets-sdk"
 T = TypeVar("T")
 
 
-class _Unset(enum.Enum):
+class Unset(enum.Enum):
+    """The type of UNSET, for annotations."""
+
     UNSET = "UNSET"
 
     def __repr__(self) -> str:
@@ -29,7 +32,7 @@ class _Unset(enum.Enum):
 
 # The default of update_secret's fields: the field is left out of the request and keeps
 # its value on the server. Passing "" instead clears the field.
-UNSET: Final = _Unset.UNSET
+UNSET: Final = Unset.UNSET
 
 
 def quote_segment(text: str) -> str:
@@ -128,7 +131,11 @@ class Client:
         file_path: str = "",
         user: str = "me",
     ) -> Secret:
-        """Create a secret for `user` and return its metadata, version 1."""
+        """Create a secret for `user` and return its metadata, version 1.
+
+        The fields are checked by the server's rules before sending, and a
+        ValidationError lists every failing field without a round trip.
+        """
         body = {
             "name": name,
             "value": value,
@@ -136,6 +143,7 @@ class Client:
             "env_name": env_name,
             "file_path": file_path,
         }
+        _raise_for_violations(validate_new_secret(body))
         response = self._request("POST", path("users", user, "secrets"), json=body)
         return self._parse_secret(response)
 
@@ -153,10 +161,10 @@ class Client:
         self,
         name: str,
         *,
-        value: str | _Unset = UNSET,
-        description: str | _Unset = UNSET,
-        env_name: str | _Unset = UNSET,
-        file_path: str | _Unset = UNSET,
+        value: str | Unset = UNSET,
+        description: str | Unset = UNSET,
+        env_name: str | Unset = UNSET,
+        file_path: str | Unset = UNSET,
         if_version: int | None = None,
         user: str = "me",
     ) -> Secret:
@@ -164,7 +172,8 @@ class Client:
 
         A field left UNSET keeps its value and "" clears it. With `if_version`, the
         server applies the change only if the secret is still at that version, and
-        raises PreconditionFailed otherwise.
+        raises PreconditionFailed otherwise. The given fields are checked before
+        sending, as in create_secret.
         """
         fields = {
             "value": value,
@@ -172,13 +181,14 @@ class Client:
             "env_name": env_name,
             "file_path": file_path,
         }
-        body = {key: field for key, field in fields.items() if not isinstance(field, _Unset)}
+        body = {key: field for key, field in fields.items() if not isinstance(field, Unset)}
         if not body:
             raise ValidationError(
                 400,
                 "No fields to update.",
                 "Pass at least one of value, description, env_name or file_path.",
             )
+        _raise_for_violations(validate_secret_changes(body))
         response = self._request(
             "PATCH",
             path("users", user, "secrets", name),
@@ -248,6 +258,17 @@ def path(*segments: str) -> str:
 
 def _if_match(version: int | None) -> dict[str, str]:
     return {} if version is None else {"If-Match": f'"{version}"'}
+
+
+def _raise_for_violations(violations: list[Violation]) -> None:
+    """Raise ValidationError for fields that break the rules the server checks too."""
+    if violations:
+        raise ValidationError(
+            400,
+            "Invalid request body.",
+            "The SDK found invalid fields and sent nothing; see validations.",
+            [FieldError(violation.field, violation.rule) for violation in violations],
+        )
 
 
 def _secret_list(body: Any) -> list[Secret]:
