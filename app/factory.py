@@ -34,11 +34,13 @@ def create_app(settings: Settings | None = None, **config: Any) -> Flask:
     from app.audit.views import blueprint as audit_blueprint
     from app.auth.views import blueprint as tokens_blueprint
     from app.orgs.views import blueprint as organizations_blueprint
+    from app.secrets.views import blueprint as secrets_blueprint
     from app.users.views import blueprint as users_blueprint
 
     app.register_blueprint(health_blueprint)
     app.register_blueprint(audit_blueprint)
     app.register_blueprint(users_blueprint)
+    app.register_blueprint(secrets_blueprint)
     app.register_blueprint(tokens_blueprint)
     app.register_blueprint(organizations_blueprint)
     return app
