@@ -379,6 +379,22 @@ def test_update_secret_is_one_update_statement(
     assert "updated_at" in updates[0]
 
 
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_update_secret_locks_row_first(engine: Engine, session: Session, keyring: Keyring) -> None:
+    _, alice = make_actor(session, "alice")
+    create(session, alice, keyring, name="db")
+
+    with captured_statements(engine) as statements:
+        store.update_secret(
+            session, alice, audit_context(alice), keyring, alice.user_id, "db", {"value": "v"}
+        )
+
+    on_secrets = [statement for statement in statements if "user_secrets" in statement]
+    assert on_secrets[0].lstrip().upper().startswith("SELECT")
+    assert on_secrets[0].rstrip().upper().endswith("FOR UPDATE")
+    assert on_secrets[1].lstrip().upper().startswith("UPDATE")
+
+
 def test_update_secret_reencrypts_value(session: Session, keyring: Keyring) -> None:
     _, alice = make_actor(session, "alice")
     created = create(session, alice, keyring, name="db", value="old value")
