@@ -31,6 +31,7 @@ def create_app(settings: Settings | None = None, **config: Any) -> Flask:
     app.teardown_appcontext(close_session)
 
     from app.api.health import blueprint as health_blueprint
+    from app.api.openapi import blueprint as openapi_blueprint
     from app.audit.views import blueprint as audit_blueprint
     from app.auth.views import blueprint as tokens_blueprint
     from app.orgs.views import blueprint as organizations_blueprint
@@ -38,6 +39,7 @@ def create_app(settings: Settings | None = None, **config: Any) -> Flask:
     from app.users.views import blueprint as users_blueprint
 
     app.register_blueprint(health_blueprint)
+    app.register_blueprint(openapi_blueprint)
     app.register_blueprint(audit_blueprint)
     app.register_blueprint(users_blueprint)
     app.register_blueprint(secrets_blueprint)
