@@ -1,7 +1,7 @@
 """The authorized data layer for organizations and their memberships.
 
 Every function takes the acting user and checks the policy before it returns or
-changes a row; mutations also write their audit row. Membership functions read the
+changes a row. Mutations also write their audit row. Membership functions read the
 organization first, so an organization the actor may not read is not found.
 """
 
@@ -27,7 +27,7 @@ from app.orgs.errors import (
 from app.orgs.models import Organization, OrganizationMember
 from app.orgs.validation import could_be_organization_name
 from app.users.models import User
-from app.users.store import find_user, unique_violation_name
+from app.users.store import find_user, find_user_by_username, unique_violation_name
 from app.users.validation import parse_uuid
 
 NAME_INDEX = "uq_organizations_name_lower"
@@ -99,7 +99,9 @@ def list_organizations(session: Session, actor: Actor) -> list[Organization]:
 def create_organization(
     session: Session, actor: Actor, audit: AuditContext, name: str
 ) -> Organization:
-    """Insert an organization after authorizing `create`; raise OrganizationNameTaken.
+    """Insert an organization after authorizing `create`.
+
+    Raise OrganizationNameTaken when another organization has the name.
 
     The unique index on lower(name) is the only check for a taken name.
     """
@@ -130,7 +132,7 @@ def create_organization(
 def rename_organization(
     session: Session, actor: Actor, audit: AuditContext, reference: str, name: str
 ) -> Organization:
-    """Rename an organization; raise OrganizationNotFound, Forbidden or OrganizationNameTaken."""
+    """Rename an organization. Raise OrganizationNotFound, Forbidden or OrganizationNameTaken."""
     org = get_organization(session, actor, reference)
     authorize(actor, "update", organization_target(org.id))
 
@@ -197,9 +199,8 @@ def list_members(session: Session, actor: Actor, org_reference: str) -> list[Mem
     org = get_organization(session, actor, org_reference)
     scope = list_scope(actor, "read", "organization_member")
 
-    # Every row here is in `org`, so the relation is `org` for all of them when the actor
-    # is a member, else `self` for the actor's own row (which then cannot exist) and
-    # `other` for the rest.
+    # Every row is in `org`. When the actor is a member of `org`, every row relates to it
+    # by `org`, and the actor's own row also by `self`. Otherwise every row is `other`.
     visible: list[ColumnElement[bool]] = []
     if org.id in scope.org_ids:
         visible.append(OrganizationMember.user_id.is_not(None))
@@ -222,7 +223,7 @@ def list_members(session: Session, actor: Actor, org_reference: str) -> list[Mem
 def get_member(
     session: Session, actor: Actor, org_reference: str, user_reference: str
 ) -> Membership:
-    """Return one membership; raise OrganizationNotFound or MemberNotFound when hidden."""
+    """Return one membership. Raise OrganizationNotFound or MemberNotFound when it is hidden."""
     return _read_member(session, actor, org_reference, user_reference)
 
 
@@ -240,7 +241,7 @@ def add_member(
     org-admin. Raise OrganizationNotFound, Forbidden, UnknownMemberUser or AlreadyMember.
     """
     org = get_organization(session, actor, org_reference)
-    user = find_user(session, actor, username)
+    user = find_user_by_username(session, username)
     if user is None:
         # Decide on a membership with no user first, so an actor who may not add members
         # gets Forbidden and learns nothing about which usernames exist.
@@ -333,8 +334,8 @@ def _record_member_change(
     old: Snapshot | None,
     new: OrganizationMember | None,
 ) -> None:
-    # A membership has a two-column key; its audit row is keyed by the user id and
-    # carries the organization id in its own column.
+    # A membership has a two-column key, and two UUIDs do not fit resource_id. The audit
+    # row is keyed by the user id and carries the organization id in its own column.
     record_change(
         session,
         audit,

@@ -29,7 +29,8 @@ from app.orgs.errors import (
 from app.orgs.models import ORG_MEMBER_ROLES, Organization
 from app.orgs.store import Membership
 from app.orgs.validation import check_organization_name
-from app.users.validation import could_be_username
+from app.users.errors import InvalidUsername
+from app.users.validation import check_username
 
 blueprint = Blueprint("organizations", __name__, url_prefix="/api/v2/organizations")
 
@@ -158,8 +159,11 @@ def add_member(org: str) -> Response:
 
     validations: list[Validation] = []
     username = string_field(body, "username", validations)
-    if username is not None and not could_be_username(username):
-        validations.append(Validation("username", "must be the username of an existing user"))
+    if username is not None:
+        try:
+            check_username(username)
+        except InvalidUsername as error:
+            validations.append(Validation("username", str(error)))
     role = _checked_role(body, validations)
     # username is required, so None here always comes with a validation.
     if validations or username is None:
@@ -179,8 +183,8 @@ def add_member(org: str) -> Response:
         raise APIError(
             409,
             "Already a member.",
-            "The user is already a member of this organization; "
-            "change the role with PATCH on the member instead.",
+            "The user is already a member of this organization. "
+            "To change the role, send PATCH to the member instead.",
             validations=[Validation("username", "already a member")],
         ) from None
     session.commit()
@@ -292,7 +296,7 @@ def _name_taken() -> APIError:
     return APIError(
         409,
         "Organization name taken.",
-        "Another organization has this name; names are compared case-insensitively.",
+        "Another organization has this name, compared case-insensitively. Choose another.",
         validations=[Validation("name", "already taken")],
     )
 

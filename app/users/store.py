@@ -1,5 +1,5 @@
 """The authorized data layer for users. Every function takes the acting user and checks
-the policy before it returns or changes a row; mutations also write their audit row."""
+the policy before it returns or changes a row. Mutations also write their audit row."""
 
 from __future__ import annotations
 
@@ -27,8 +27,8 @@ from app.users.validation import could_be_username, parse_uuid
 USERNAME_INDEX = "uq_users_username_lower"
 OWNER_ROLE = "owner"
 
-# SQLite names the violated index in its message; a primary key violation names the
-# columns instead, as "table.column, table.column".
+# SQLite names the violated index in its message. For a primary key it names the columns
+# instead, as "table.column, table.column".
 _SQLITE_UNIQUE_INDEX_RE = re.compile(r"UNIQUE constraint failed: index '(?P<name>[^']+)'")
 _SQLITE_PRIMARY_KEY_RE = re.compile(r"UNIQUE constraint failed: (?P<table>\w+)\.")
 _POSTGRESQL_UNIQUE_VIOLATION = "23505"
@@ -79,6 +79,18 @@ def find_user(session: Session, actor: Actor | None, reference: str) -> User | N
         return None
     return session.scalars(
         select(User).where(func.lower(User.username) == reference.lower())
+    ).one_or_none()
+
+
+def find_user_by_username(session: Session, username: str) -> User | None:
+    """Look a user up by username only (any case), without an access check.
+
+    Unlike find_user, `me` and UUIDs are not references here: they are never usernames.
+    """
+    if not could_be_username(username) or parse_uuid(username) is not None:
+        return None
+    return session.scalars(
+        select(User).where(func.lower(User.username) == username.lower())
     ).one_or_none()
 
 
@@ -160,7 +172,7 @@ def create_user(
     email: str,
     status: str = "active",
 ) -> User:
-    """Insert a user after authorizing `create`; raise UsernameTaken on a name in use.
+    """Insert a user after authorizing `create`. Raise UsernameTaken when the name is in use.
 
     The caller validates the fields first. The unique index on lower(username) is the
     only check for a taken name, so two concurrent requests cannot both succeed.
@@ -267,7 +279,8 @@ def delete_user(session: Session, actor: Actor, audit: AuditContext, reference: 
     }
     old = snapshot(user)
     # A bulk DELETE leaves the cascade to the foreign keys (ON DELETE CASCADE on both
-    # databases). The ORM knows no relationships of User, so it would do the same.
+    # databases). User has no ORM relationships, so session.delete() would emit the same
+    # single DELETE.
     session.execute(delete(User).where(User.id == user.id))
     session.expunge(user)
 
@@ -319,7 +332,7 @@ def _ensure_another_owner(session: Session, user_id: uuid.UUID) -> None:
     """Raise LastOwner unless an active owner other than `user_id` exists.
 
     On PostgreSQL, FOR UPDATE locks the owners' rows, so two requests that each remove a
-    different owner run one after the other and the second sees the first's change.
+    different owner run one after the other, and the second reads the first's change.
     SQLite transactions already take the write lock at BEGIN (see app.db.engine).
     """
     owners = session.scalars(

@@ -74,7 +74,7 @@ def create_user() -> Response:
         raise APIError(
             409,
             "Username taken.",
-            "Another user has this username; usernames are compared case-insensitively.",
+            "Another user has this username, compared case-insensitively. Choose another.",
             validations=[Validation("username", "already taken")],
         ) from None
     session.commit()
@@ -212,6 +212,6 @@ def _last_owner() -> APIError:
     return APIError(
         409,
         "Last owner.",
-        "The change would leave the site without an active owner; "
-        "grant the owner role to another active user first.",
+        "The change would leave the site without an active owner. "
+        "Grant the owner role to another active user first.",
     )

@@ -3,9 +3,9 @@ tokens and organizations APIs, with the expected decisions read from roles/matri
 
 The population: `tina` (the object of most requests) is an org-member of `acme`. Each
 actor kind below is one user whose relations to tina, acme, tina's membership of acme
-and tina's tokens are written out by hand in RELATIONS. The expected decision for an
+and tina's tokens are written out by hand in `relations`. The expected decision for an
 actor is then "any role it holds allows the action on some relation that holds",
-which is how roles/README.md says the matrix combines roles.
+which is how roles/README.md describes combining roles.
 """
 
 from __future__ import annotations
@@ -168,9 +168,9 @@ def validation_fields(response: TestResponse) -> list[str]:
 class EndpointCase:
     """One request of the access tests and how its status follows from the matrix.
 
-    `gates` are (object kind, resource, action) decisions that turn into 404 when
-    denied; `checks` are decisions that turn into 403 when denied; otherwise the
-    response is `success`.
+    `gates` are (object kind, resource, action) decisions that make the response 404
+    when any is denied. `checks` are decisions that make it 403 when any is denied.
+    When all are allowed, the response status is `success`.
     """
 
     method: str
