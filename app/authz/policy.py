@@ -22,6 +22,10 @@ MODEL_FILE = "model.conf"
 POLICY_FILE = "policy.csv"
 
 
+# Serializes every use of pycasbin in this process, for the reason in the module docstring.
+_casbin_lock = threading.Lock()
+
+
 @dataclass(frozen=True)
 class Policy:
     """The decisions of one version of the policy files over the catalog's vocabulary."""
@@ -34,12 +38,13 @@ class Policy:
     def load(cls, directory: Path = POLICIES_DIR, catalog: Catalog | None = None) -> Policy:
         """Load model.conf and policy.csv from `directory` and decide every cell."""
         catalog = catalog or default_catalog()
-        enforcer = new_enforcer(directory)
-        allowed = frozenset(
-            cell
-            for cell in all_cells(catalog)
-            if enforcer.enforce(cell.role, cell.relation, cell.resource, cell.action)
-        )
+        with _casbin_lock:
+            enforcer = new_enforcer(directory)
+            allowed = frozenset(
+                cell
+                for cell in all_cells(catalog)
+                if enforcer.enforce(cell.role, cell.relation, cell.resource, cell.action)
+            )
         return cls(directory=directory, catalog=catalog, allowed=allowed)
 
     def is_allowed(self, role: str, relation: str, resource: str, action: str) -> bool:
@@ -60,7 +65,7 @@ def new_enforcer(directory: Path) -> casbin.Enforcer:
         raise PolicyLoadError(f"cannot load the policy in {directory}: {exc}") from exc
 
 
-_lock = threading.Lock()
+_current_lock = threading.Lock()
 _current: Policy | None = None
 
 
@@ -68,7 +73,7 @@ def current_policy() -> Policy:
     """Return the process's policy, loading the shipped files on first use."""
     global _current
     if _current is None:
-        with _lock:
+        with _current_lock:
             if _current is None:
                 _current = Policy.load()
     return _current
