@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from app.cli.admin import orgs, tokens, users
+from app.cli.audit import audit
 from app.cli.db import db
 from app.cli.policy import policy
 from app.cli.secrets import secrets
@@ -26,3 +27,4 @@ main.add_command(orgs)
 main.add_command(tokens)
 main.add_command(policy)
 main.add_command(secrets)
+main.add_command(audit)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 from collections.abc import Callable, Mapping
 from types import TracebackType
@@ -11,7 +12,7 @@ from urllib.parse import quote
 import httpx
 
 from app.sdk.errors import APIError, ConnectionFailed, FieldError, ValidationError, error_class
-from app.sdk.models import Secret, User
+from app.sdk.models import AuditLogPage, Secret, User
 from app.secrets.validation import Violation, validate_new_secret, validate_secret_changes
 
 DEFAULT_TIMEOUT_SECONDS = 10.0
@@ -201,6 +202,46 @@ class Client:
         """Delete a secret; with `if_version`, only if it is still at that version."""
         self._request("DELETE", path("users", user, "secrets", name), headers=_if_match(if_version))
 
+    # Audit log
+
+    def list_audit_logs(
+        self,
+        *,
+        actor: str | None = None,
+        resource_type: str | None = None,
+        action: str | None = None,
+        target_user: str | None = None,
+        since: dt.datetime | str | None = None,
+        until: dt.datetime | str | None = None,
+        limit: int | None = None,
+        after: str | None = None,
+    ) -> AuditLogPage:
+        """Return one page of audit rows, newest first, selected by the given filters.
+
+        `actor` and `target_user` (the owner of the changed resource) take "me", a
+        username or a user id. `since` is inclusive and `until` exclusive; each is an
+        aware datetime or an RFC 3339 string. `limit` is the page size, 1 to 1000 (the
+        server's default is 100). Pass a page's `next_after` as `after` to get the next
+        page. Only the owner and auditor site roles may read the audit log; others get
+        Forbidden.
+        """
+        params: dict[str, str | int] = {}
+        filters = {
+            "actor": actor,
+            "resource_type": resource_type,
+            "action": action,
+            "target_user": target_user,
+            "since": _rfc3339("since", since),
+            "until": _rfc3339("until", until),
+            "limit": limit,
+            "after": after,
+        }
+        for name, value in filters.items():
+            if value is not None:
+                params[name] = value
+        response = self._request("GET", path("audit-logs"), params=params)
+        return self._parse(response, AuditLogPage.from_json)
+
     # Plumbing for endpoint methods
 
     def _request(
@@ -254,6 +295,20 @@ def path(*segments: str) -> str:
     path("users", "me", "secrets", "a/b") is "/api/v2/users/me/secrets/a%2Fb".
     """
     return API_PREFIX + "".join("/" + quote_segment(segment) for segment in segments)
+
+
+def _rfc3339(parameter: str, value: dt.datetime | str | None) -> str | None:
+    """Format a datetime as RFC 3339; raise ValidationError for a naive one."""
+    if not isinstance(value, dt.datetime):
+        return value
+    if value.tzinfo is None:
+        raise ValidationError(
+            400,
+            "Invalid query parameters.",
+            "Pass an aware datetime, such as datetime.now(timezone.utc).",
+            [FieldError(parameter, "must have a time zone")],
+        )
+    return value.isoformat()
 
 
 def _if_match(version: int | None) -> dict[str, str]:
