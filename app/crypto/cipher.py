@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 KEY_BYTES = 32
 NONCE_BYTES = 12
+TAG_BYTES = 16
 FORMAT_V1 = "v1"
 _DIGEST_LABEL = b"usersecrets dbcrypt key digest v1\x00"
 
@@ -51,6 +52,36 @@ def secret_associated_data(secret_id: uuid.UUID, user_id: uuid.UUID) -> bytes:
     return b"usersecrets user_secret " + FORMAT_V1.encode() + secret_id.bytes + user_id.bytes
 
 
+def seal(key: bytes, plaintext: str, associated_data: bytes) -> str:
+    """Encrypt `plaintext` with `key` and a fresh random nonce; return the stored text."""
+    nonce = os.urandom(NONCE_BYTES)
+    sealed = AESGCM(key).encrypt(nonce, plaintext.encode(), associated_data)
+    return f"{FORMAT_V1}:" + base64.urlsafe_b64encode(nonce + sealed).decode("ascii")
+
+
+def unseal(key: bytes, stored: str, associated_data: bytes) -> str:
+    """Decrypt text made by `seal`, raising DecryptionError on any mismatch.
+
+    The payload must be the canonical base64 of its bytes. Base64 decoders skip some
+    characters and ignore the unused low bits of the last one, so without this check an
+    edited stored text could still decrypt.
+    """
+    version, separator, payload = stored.partition(":")
+    if version != FORMAT_V1 or not separator:
+        raise DecryptionError("cannot decrypt the value: unknown stored format")
+    try:
+        raw = base64.urlsafe_b64decode(payload)
+        if base64.urlsafe_b64encode(raw).decode("ascii") != payload:
+            raise DecryptionError("cannot decrypt the value")
+        if len(raw) < NONCE_BYTES + TAG_BYTES:
+            raise DecryptionError("cannot decrypt the value")
+        nonce, sealed = raw[:NONCE_BYTES], raw[NONCE_BYTES:]
+        plaintext = AESGCM(key).decrypt(nonce, sealed, associated_data)
+        return plaintext.decode()
+    except (InvalidTag, binascii.Error, ValueError, UnicodeError):
+        raise DecryptionError("cannot decrypt the value") from None
+
+
 @dataclass(frozen=True)
 class Keyring:
     """Encryption keys, the first one primary: it encrypts, the others only decrypt."""
@@ -77,23 +108,21 @@ class Keyring:
 
     def encrypt(self, plaintext: str, associated_data: bytes) -> tuple[str, str]:
         """Encrypt with the primary key; return (stored text, digest of the key used)."""
-        nonce = os.urandom(NONCE_BYTES)
-        sealed = AESGCM(self.keys[0]).encrypt(nonce, plaintext.encode(), associated_data)
-        stored = f"{FORMAT_V1}:" + base64.urlsafe_b64encode(nonce + sealed).decode("ascii")
-        return stored, self.primary_digest
+        return seal(self.keys[0], plaintext, associated_data), self.primary_digest
+
+    def encrypt_with(self, digest: str, plaintext: str, associated_data: bytes) -> str:
+        """Encrypt with the key that has `digest`, primary or not; return the stored text.
+
+        Only key bookkeeping needs this, to store a test ciphertext for each key. Values
+        are encrypted with `encrypt`, which always uses the primary key.
+        """
+        return seal(self._key(digest), plaintext, associated_data)
 
     def decrypt(self, stored: str, digest: str, associated_data: bytes) -> str:
         """Decrypt a value stored by `encrypt`, raising KeyUnavailableError or DecryptionError."""
+        return unseal(self._key(digest), stored, associated_data)
+
+    def _key(self, digest: str) -> bytes:
         if digest not in self.digests:
             raise KeyUnavailableError(digest)
-        key = self.keys[self.digests.index(digest)]
-        version, separator, payload = stored.partition(":")
-        if version != FORMAT_V1 or not separator:
-            raise DecryptionError("cannot decrypt the value: unknown stored format")
-        try:
-            raw = base64.urlsafe_b64decode(payload.encode("ascii"))
-            nonce, sealed = raw[:NONCE_BYTES], raw[NONCE_BYTES:]
-            plaintext = AESGCM(key).decrypt(nonce, sealed, associated_data)
-            return plaintext.decode()
-        except (InvalidTag, binascii.Error, ValueError, UnicodeError):
-            raise DecryptionError("cannot decrypt the value") from None
+        return self.keys[self.digests.index(digest)]

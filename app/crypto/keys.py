@@ -33,6 +33,8 @@ def parse_keys(raw: str, source: str) -> Keyring:
     keys: list[bytes] = []
     for position, part in enumerate(raw.split(","), start=1):
         text = part.strip()
+        if not text:
+            raise ConfigError(f"{source}: key {position} is empty; remove the extra comma")
         try:
             key = base64.b64decode(text, validate=True)
         except (binascii.Error, ValueError):
@@ -56,6 +58,14 @@ def load_keyring(settings: Settings) -> Keyring:
     path = settings.data_dir / KEY_FILE_NAME
     if not path.exists():
         _create_key_file(path)
+    mode = path.stat().st_mode & 0o777
+    if mode & 0o077:
+        log.warning(
+            "encryption key file grants access to other users path=%s mode=%04o; "
+            "run chmod 600 on it",
+            path,
+            mode,
+        )
     return parse_keys(path.read_text().strip(), str(path))
 
 
