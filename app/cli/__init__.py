@@ -7,6 +7,7 @@ import click
 from app.cli.admin import orgs, tokens, users
 from app.cli.audit import audit
 from app.cli.db import db
+from app.cli.keys import keys
 from app.cli.policy import policy
 from app.cli.secrets import secrets
 from app.cli.serve import serve
@@ -25,6 +26,7 @@ main.add_command(serve)
 main.add_command(users)
 main.add_command(orgs)
 main.add_command(tokens)
+main.add_command(keys)
 main.add_command(policy)
 main.add_command(secrets)
 main.add_command(audit)

@@ -9,6 +9,7 @@ from waitress.server import create_server
 
 from app.auth.tokens import DEFAULT_LIFETIME
 from app.cli.context import load_settings, open_engine, transaction
+from app.cli.keys import load_checked_keyring
 from app.db import migrate
 from app.factory import create_app
 from app.users.admin import BOOTSTRAP_USERNAME, bootstrap_admin
@@ -56,6 +57,7 @@ def serve(host: str, port: int, threads: int, migrate_first: bool) -> None:
                     f"the database is at revision {found or 'base'} but this version needs "
                     f"{head}; run `usersecrets db upgrade` or start without --no-migrate"
                 )
+        load_checked_keyring(settings, engine)
         with transaction(engine) as session:
             token = bootstrap_admin(session, DEFAULT_LIFETIME)
     if token is not None:
