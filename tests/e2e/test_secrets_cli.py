@@ -1,7 +1,8 @@
 """`usersecrets secrets` against the real server process, on both databases.
 
-Two commands run as separate `usersecrets` processes, the way a user runs them. The
-others run in-process through click's CliRunner to keep the tests fast.
+A few commands run as separate `usersecrets` processes, the way a user runs them, one of
+them on a pseudo-terminal. The others run in-process through click's CliRunner to keep
+the tests fast.
 
 Stored values are read back through the data layer with the server's key file, because
 no API returns a value.
@@ -10,8 +11,14 @@ no API returns a value.
 from __future__ import annotations
 
 import json
+import os
+import pty
+import select
+import signal
 import socket
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -149,6 +156,61 @@ def test_cli_secrets_full_cycle(cli: CliSession, tmp_path: Path) -> None:
     }
     assert deleted.stdout == "Deleted secret 'tls'.\n"
     assert "tls" not in cli.run("list").stdout
+
+
+def read_terminal(fd: int, marker: bytes, seconds: float = 60) -> bytes:
+    """Read from a pseudo-terminal until `marker` appears, the output ends or time runs out.
+
+    An empty `marker` reads until the output ends.
+    """
+    output = b""
+    deadline = time.monotonic() + seconds
+    while not (marker and marker in output) and time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if not ready:
+            continue
+        try:
+            chunk = os.read(fd, 1024)
+        except OSError:  # Linux raises EIO once the child closed the terminal.
+            break
+        if not chunk:
+            break
+        output += chunk
+    return output
+
+
+def wait_or_kill(pid: int, seconds: float) -> int:
+    """Wait for a child process to exit and return its wait status; kill it if it hangs."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        exited, status = os.waitpid(pid, os.WNOHANG)
+        if exited:
+            return status
+        time.sleep(0.05)
+    os.kill(pid, signal.SIGKILL)
+    return os.waitpid(pid, 0)[1]
+
+
+def test_cli_secrets_terminal_prompt_hidden(cli: CliSession) -> None:
+    pid, fd = pty.fork()
+    if pid == 0:  # The child becomes `usersecrets` with the terminal as its stdin.
+        args = [sys.executable, "-m", "app", "secrets", "create", "typed"]
+        os.execve(sys.executable, args, cli.env)  # noqa: S606 (this project's own CLI)
+    try:
+        output = read_terminal(fd, b"Value:")
+        os.write(fd, VALUE.encode() + b"\n")
+        output += read_terminal(fd, b"confirmation:")
+        os.write(fd, VALUE.encode() + b"\n")
+        # No marker: read until the child exits and its terminal closes.
+        output += read_terminal(fd, b"")
+    finally:
+        status = wait_or_kill(pid, seconds=30)
+        os.close(fd)
+
+    assert os.waitstatus_to_exitcode(status) == 0, output
+    assert b"Created secret 'typed', version 1." in output
+    assert VALUE.encode() not in output
+    assert cli.stored_values() == {"typed": VALUE}
 
 
 def test_cli_secrets_errors_exit_one(cli: CliSession, tmp_path: Path) -> None:
