@@ -10,6 +10,7 @@ no API returns a value.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pty
@@ -247,7 +248,7 @@ def test_cli_secrets_errors_exit_one(cli: CliSession, tmp_path: Path) -> None:
 
 
 def test_cli_secrets_dropped_connection_exit_one() -> None:
-    # A server of this test that accepts each connection and closes it without a response.
+    # A server of this test that reads each request and closes without a response.
     with socket.create_server(("127.0.0.1", 0)) as server:
         stop = threading.Event()
 
@@ -258,6 +259,11 @@ def test_cli_secrets_dropped_connection_exit_one() -> None:
                     connection, _ = server.accept()
                 except TimeoutError:
                     continue
+                # Closing with the request still unread would reset the connection, which
+                # httpx reports as ReadError instead of a missing response.
+                connection.settimeout(5)
+                with contextlib.suppress(OSError):
+                    connection.recv(65536)
                 connection.close()
 
         thread = threading.Thread(target=drop_connections, daemon=True)
