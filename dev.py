@@ -28,8 +28,8 @@ PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 
 def ensure_environment() -> None:
     """Create .venv and install the project with its test extra, if not yet current."""
-    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
-    if STAMP.is_file() and STAMP.read_text().strip() == wanted and PYTHON.exists():
+    expected = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if STAMP.is_file() and STAMP.read_text().strip() == expected and PYTHON.exists():
         return
     if not PYTHON.exists():
         print(f"Creating {VENV} ...", file=sys.stderr)
@@ -48,7 +48,7 @@ def ensure_environment() -> None:
         ],
         check=True,
     )
-    STAMP.write_text(wanted + "\n")
+    STAMP.write_text(expected + "\n")
 
 
 def run(args: list[str]) -> int:

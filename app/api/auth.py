@@ -1,4 +1,4 @@
-"""Authentication at the HTTP edge: every API view asks for the actor here."""
+"""Authentication at the HTTP edge: every API view gets its actor from here."""
 
 from __future__ import annotations
 

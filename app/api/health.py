@@ -1,4 +1,4 @@
-"""Liveness and readiness: the process answers and its database is reachable."""
+"""Health check: the process serves requests and its database is reachable."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""How each column of each audited model appears in audit diffs.
+"""The class of each column of each audited model, which decides its place in audit diffs.
 
 tracked: old and new values are shown.
 ignored: never in a diff (bookkeeping such as timestamps and versions).

@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
     help="Upgrade the database schema before serving.",
 )
 def serve(host: str, port: int, threads: int, migrate_first: bool) -> None:
-    """Serve the API with waitress, migrating the database first unless told not to.
+    """Serve the API with waitress, migrating the database first unless --no-migrate is given.
 
     On an empty database the first start creates the `admin` owner and prints its token.
     """

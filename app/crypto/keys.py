@@ -1,4 +1,4 @@
-"""Where encryption keys come from: USERSECRETS_ENCRYPTION_KEYS, or a key file.
+"""Loading of encryption keys from USERSECRETS_ENCRYPTION_KEYS or from a key file.
 
 Production deployments set the variable: base64 32-byte keys, comma separated, the
 first one primary. Without it, the embedded default keeps one generated key in

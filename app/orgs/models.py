@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, UTCDateTime, utcnow
 
-# Every member holds org-member; org-admin is granted on top of it.
+# Every member has org-member, and org-admin is granted on top of it.
 ORG_MEMBER_ROLES = ("org-member", "org-admin")
 
 

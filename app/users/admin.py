@@ -1,7 +1,7 @@
 """Operator commands behind the CLI, run with direct database access.
 
-These functions perform no policy check: whoever runs the CLI against the database
-already holds every power the database grants. HTTP handlers must never call them;
+These functions perform no policy check: a person who runs the CLI against the database
+already has every power the database grants. HTTP handlers must never call them;
 they use the authorized data layer instead. Every change is audited in the caller's
 transaction, by default as made through the CLI (CLI_CONTEXT: no user, no token).
 """

@@ -32,7 +32,7 @@ class User(Base):
 
 
 class SiteRoleAssignment(Base):
-    """One site role held by one user. Every active user also holds `member` implicitly."""
+    """One site role assigned to one user. Every active user also has `member` implicitly."""
 
     __tablename__ = "site_role_assignments"
     __table_args__ = (CheckConstraint("role IN ('owner', 'auditor', 'user-admin')", name="role"),)

@@ -5,8 +5,8 @@ compare the data layer against the reviewed matrix and not against the code unde
 - self: the object is the actor, or is owned by the actor;
 - org: the object belongs to an organization in which the actor has an org role;
 - other: neither.
-Site roles (member included for active users) count with every relation that holds;
-organization roles count only with `org`, and only those held in the object's own
+Site roles, member included for active users, count with every relation that applies.
+Organization roles count only with `org`, and only those held in the object's own
 organizations.
 """
 
