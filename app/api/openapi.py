@@ -824,8 +824,8 @@ def secret_fields() -> dict[str, Schema]:
             "maxLength": FILE_PATH_MAX_BYTES,
             "description": (
                 "'' (not injected as a file) or a path starting with '~/' or '/', unique "
-                f"per user; at most {FILE_PATH_MAX_BYTES} bytes in UTF-8, no NUL, no '..' "
-                "segment, no trailing '/'."
+                f"per user; at most {FILE_PATH_MAX_BYTES} bytes in UTF-8, no NUL, no '.' "
+                "or '..' segment, no empty segment ('//'), no trailing '/'."
             ),
         },
     }

@@ -17,8 +17,9 @@ Fields and their rules:
   of at most 256 bytes. Names that change how shells, the dynamic loader, Git, the
   locale or this service behave are reserved, compared case-insensitively.
 - file_path: empty (not injected as a file) or a path that starts with '~/' or '/', of
-  at most 4096 bytes in UTF-8, without NUL, without a '..' segment and without a
-  trailing '/'.
+  at most 4096 bytes in UTF-8, without NUL, without a '.' or '..' segment, without an
+  empty segment ('//') and without a trailing '/'. Each file therefore has one spelling,
+  so the per-user unique index on file_path keeps two secrets out of one file.
 
 Every field must be a JSON string: a number, boolean, array, object or null is reported
 on its field. Strings must also be encodable as UTF-8, which rules out unpaired
@@ -253,10 +254,15 @@ def _check_file_path(value: str) -> str | None:
         return f"must be at most {FILE_PATH_MAX_BYTES} bytes in UTF-8"
     if "\0" in value:
         return RULE_NO_NUL
-    if ".." in value.split("/"):
-        return "must not contain a '..' segment"
     if value.endswith("/"):
         return "must not end with '/'"
+    segments = value.split("/")[1:]
+    if ".." in segments:
+        return "must not contain a '..' segment"
+    if "." in segments:
+        return "must not contain a '.' segment"
+    if "" in segments:
+        return "must not contain an empty segment ('//')"
     return None
 
 

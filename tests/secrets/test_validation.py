@@ -72,6 +72,10 @@ INVALID = [
     pytest.param("file_path", f"/{MARKER}/../etc", "'..' segment", id="path-dot-dot"),
     pytest.param("file_path", f"~/{MARKER}/..", "'..' segment", id="path-ending-dot-dot"),
     pytest.param("file_path", f"/{MARKER}/", "end with '/'", id="path-trailing-slash"),
+    pytest.param("file_path", f"~/./{MARKER}", "'.' segment", id="path-dot-segment"),
+    pytest.param("file_path", f"/{MARKER}/.", "'.' segment", id="path-ending-dot"),
+    pytest.param("file_path", f"/{MARKER}//x", "empty segment", id="path-double-slash"),
+    pytest.param("file_path", f"~//{MARKER}", "empty segment", id="path-home-double-slash"),
     pytest.param("file_path", "/", "end with '/'", id="path-root"),
     pytest.param("file_path", f"/{MARKER}\udc80", "Unicode", id="path-lone-surrogate"),
 ]
