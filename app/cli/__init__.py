@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
+from sqlalchemy.exc import OperationalError
 
 from app.cli.admin import orgs, tokens, users
 from app.cli.audit import audit
@@ -13,7 +16,21 @@ from app.cli.secrets import secrets
 from app.cli.serve import serve
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """Turns a database that cannot be reached into one line, for every command."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except OperationalError as error:
+            # error.orig is the driver's message: host, database and role, never a password.
+            reason = str(error.orig).strip().splitlines()[0] if error.orig else "unknown"
+            raise click.ClickException(
+                f"cannot use the database: {reason}. Check USERSECRETS_DATABASE_URL."
+            ) from None
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Manage and serve usersecrets.
 

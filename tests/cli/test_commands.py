@@ -74,3 +74,15 @@ def test_serve_no_migrate_refuses_old_schema(tmp_path: Path) -> None:
     assert result.returncode != 0
     assert "revision 0002" in result.stderr
     assert migrate.head_revision() in result.stderr
+
+
+def test_cli_unreachable_database_one_line(tmp_path: Path) -> None:
+    server_url = databases.skip_or_fail_without_postgresql()
+    url = server_url.set(username="no_such_role_usersecrets", database="no_such_database")
+
+    result = run_cli(["users", "create", "alice"], service_env(url, tmp_path))
+
+    assert result.returncode == 1
+    assert result.stderr.startswith("Error: cannot use the database: ")
+    assert "USERSECRETS_DATABASE_URL" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
