@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, Response, g, jsonify
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,20 @@ def error_response(
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(APIError)
     def handle_api_error(error: APIError) -> Response:
-        return error_response(error.status, error.message, error.detail, error.validations)
+        response = error_response(error.status, error.message, error.detail, error.validations)
+        if error.status == 401:
+            # RFC 9110 requires a challenge on every 401; this API takes bearer tokens only.
+            response.headers["WWW-Authenticate"] = 'Bearer realm="usersecrets"'
+        return response
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def handle_too_large(error: RequestEntityTooLarge) -> Response:
+        limit = app.config.get("MAX_CONTENT_LENGTH")
+        return error_response(
+            413,
+            "Request body too large.",
+            f"The request body may be at most {limit} bytes.",
+        )
 
     @app.errorhandler(HTTPException)
     def handle_http_exception(error: HTTPException) -> Response:

@@ -134,3 +134,25 @@ def test_healthz_reports_ok(client: FlaskClient) -> None:
 
     assert response.status_code == 200
     assert response.json == {"status": "ok"}
+
+
+def test_unauthorized_carries_bearer_challenge(client: FlaskClient) -> None:
+    response = client.get("/api/v2/users/me")
+
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == 'Bearer realm="usersecrets"'
+
+
+def test_body_over_limit_is_json_413(client: FlaskClient, alice_token: str) -> None:
+    limit = client.application.config["MAX_CONTENT_LENGTH"]
+
+    response = client.post(
+        "/api/v2/users",
+        data=b"{" + b" " * limit + b"}",
+        headers={**bearer(alice_token), "Content-Type": "application/json"},
+    )
+
+    assert response.status_code == 413
+    assert response.json is not None
+    assert response.json["message"] == "Request body too large."
+    assert str(limit) in response.json["detail"]
