@@ -55,6 +55,19 @@ def run(args: list[str]) -> int:
     return subprocess.run(args, cwd=ROOT, check=False).returncode
 
 
+def replace_process(args: list[str]) -> int:
+    """Run `args` in place of this process, so signals such as Ctrl-C or `kill` reach it.
+
+    Windows has no exec that keeps the process id, so there the command runs as a child.
+    """
+    if os.name == "nt":
+        return run(args)
+    os.chdir(ROOT)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(args[0], args)  # noqa: S606 - the project's own virtualenv Python.
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in {"serve", "test", "lint", "cli"}:
         print(__doc__, file=sys.stderr)
@@ -62,11 +75,11 @@ def main(argv: list[str]) -> int:
     command, rest = argv[0], argv[1:]
     ensure_environment()
     if command == "serve":
-        return run([str(PYTHON), "-m", "app", "serve", *rest])
+        return replace_process([str(PYTHON), "-m", "app", "serve", *rest])
     if command == "cli":
-        return run([str(PYTHON), "-m", "app", *rest])
+        return replace_process([str(PYTHON), "-m", "app", *rest])
     if command == "test":
-        return run([str(PYTHON), "-m", "pytest", *rest])
+        return replace_process([str(PYTHON), "-m", "pytest", *rest])
     sources = ["app", "tests", "migrations", "bench", "dev.py"]
     status = run([str(PYTHON), "-m", "ruff", "check", *sources])
     return run([str(PYTHON), "-m", "mypy"]) or status

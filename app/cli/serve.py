@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import signal
+from types import FrameType
 
 import click
 from waitress.server import create_server
@@ -50,6 +52,7 @@ def serve(host: str, port: int, threads: int, migrate_first: bool) -> None:
         head = migrate.head_revision()
         if migrate_first:
             migrate.upgrade(engine)
+            click.echo(f"Database at revision {migrate.current_revision(engine)}.", err=True)
         else:
             found = migrate.current_revision(engine)
             if found != head:
@@ -76,7 +79,15 @@ def serve(host: str, port: int, threads: int, migrate_first: bool) -> None:
         threads,
         settings.database_url.render_as_string(hide_password=True),
     )
+    # SIGTERM (from `kill` or a process manager) stops the server the way Ctrl-C does.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
+        # waitress's run() returns once it catches the KeyboardInterrupt.
         server.run()
-    except KeyboardInterrupt:
-        log.info("stopped by interrupt")
+    finally:
+        server.close()
+        log.info("stopped")
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt

@@ -33,6 +33,7 @@ def test_server_answers_me_for_cli_token(database_url: URL, tmp_path: Path) -> N
 
     assert response.status_code == 200
     assert response.json()["username"] == "alice"
+    assert "stopped" in server.output.splitlines()[-1]
     request_id = response.headers["X-Request-Id"]
     assert f"request_id={request_id} method=GET path=/api/v2/users/me status=200" in server.output
 
