@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.audit.recorder import AuditContext, record_change, snapshot
 from app.auth.models import ApiKey
-from app.auth.tokens import insert_token
+from app.auth.tokens import issue_token
 from app.authz import Actor, Forbidden, Target, authorize, list_scope
 from app.users.models import User
 from app.users.store import get_user
@@ -49,18 +49,7 @@ def create_token(
     user = get_user(session, actor, user_reference)
     authorize(actor, "create", api_key_target(user))
 
-    key, token = insert_token(session, user.id, lifetime)
-    record_change(
-        session,
-        audit,
-        action="create",
-        model=ApiKey,
-        resource_id=key.id,
-        target=user.username,
-        owner_id=user.id,
-        new=snapshot(key),
-    )
-    return key, token
+    return issue_token(session, audit, user.id, lifetime)
 
 
 def list_tokens(session: Session, actor: Actor, user_reference: str) -> list[ApiKey]:

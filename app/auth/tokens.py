@@ -13,6 +13,7 @@ import uuid
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from app.audit.recorder import AuditContext, record_change, snapshot
 from app.auth.errors import AuthenticationError
 from app.auth.models import ApiKey
 from app.authz.actor import Actor
@@ -60,6 +61,28 @@ def insert_token(
     session.add(key)
     session.flush()
     return key, f"{token_id}-{secret}"
+
+
+def issue_token(
+    session: Session, audit: AuditContext, user_id: uuid.UUID, lifetime: dt.timedelta
+) -> tuple[ApiKey, str]:
+    """Insert a token for `user_id` and its audit row; return the row and the token string.
+
+    Callers authorize first: this function does no access check of its own. The audit
+    row's target is the token id, the only name a token has.
+    """
+    key, token = insert_token(session, user_id, lifetime)
+    record_change(
+        session,
+        audit,
+        action="create",
+        model=ApiKey,
+        resource_id=key.id,
+        target=key.id,
+        owner_id=user_id,
+        new=snapshot(key),
+    )
+    return key, token
 
 
 def authenticate(session: Session, authorization: str | None) -> Actor:

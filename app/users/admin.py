@@ -15,8 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.audit.recorder import CLI_CONTEXT, AuditContext, record_change, snapshot
-from app.auth.models import ApiKey
-from app.auth.tokens import insert_token
+from app.auth.tokens import issue_token
 from app.db.base import utcnow
 from app.orgs.errors import OrganizationNameTaken, OrganizationNotFound
 from app.orgs.models import Organization, OrganizationMember
@@ -85,17 +84,7 @@ def create_token(
 ) -> str:
     """Insert an API token for `username`, audit it, and return the token string."""
     user = user_by_name(session, username)
-    key, token = insert_token(session, user.id, lifetime)
-    record_change(
-        session,
-        audit,
-        action="create",
-        model=ApiKey,
-        resource_id=key.id,
-        target=key.id,
-        owner_id=user.id,
-        new=snapshot(key),
-    )
+    _, token = issue_token(session, audit, user.id, lifetime)
     return token
 
 
