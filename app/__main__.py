@@ -1,3 +1,4 @@
 from app.cli import main
 
-main()
+# The program name in usage lines is the installed command, not "python -m app".
+main(prog_name="usersecrets")

@@ -52,6 +52,13 @@ def error_response(
     return response
 
 
+# Werkzeug's own texts for routing errors speak of spelling and URLs typed by hand.
+_ROUTING_ERRORS = {
+    404: ("Not found.", "No endpoint matches this path; see /api/v2/openapi.json."),
+    405: ("Method not allowed.", "This endpoint does not accept this method; see Allow."),
+}
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(APIError)
     def handle_api_error(error: APIError) -> Response:
@@ -73,7 +80,8 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def handle_http_exception(error: HTTPException) -> Response:
         status = error.code or 500
-        response = error_response(status, error.name, error.description or "")
+        message, detail = _ROUTING_ERRORS.get(status, (error.name, error.description or ""))
+        response = error_response(status, message, detail)
         # Keep headers such as Allow on 405 responses.
         for name, value in error.get_headers():
             if name.lower() != "content-type":

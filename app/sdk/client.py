@@ -321,7 +321,7 @@ def _raise_for_violations(violations: list[Violation]) -> None:
         raise ValidationError(
             400,
             "Invalid request body.",
-            "The SDK found invalid fields and sent nothing; see validations.",
+            "Invalid fields were found before sending, so no request was sent; see validations.",
             [FieldError(violation.field, violation.rule) for violation in violations],
         )
 

@@ -226,5 +226,5 @@ def _precondition_failed() -> APIError:
     return APIError(
         412,
         "Precondition failed.",
-        "The secret changed since the version in If-Match. Get it again for the current ETag.",
+        "The secret is no longer at the expected version. Get it again for the current version.",
     )
