@@ -12,13 +12,11 @@ from app.audit.models import AUDIT_ACTIONS
 from app.audit.query import MAX_LIMIT, parse_rfc3339
 from app.audit.recorder import RESOURCE_TYPES
 from app.cli.secrets import (
-    DEFAULT_URL,
-    TOKEN_VARIABLE,
-    URL_VARIABLE,
     ServerOptions,
     format_time,
     open_client,
     printable,
+    server_options,
 )
 from app.sdk.models import AuditLog, AuditLogPage
 
@@ -29,26 +27,7 @@ CLI_ACTOR = "(cli)"
 
 
 @click.group()
-@click.option(
-    "--url",
-    envvar=URL_VARIABLE,
-    default=DEFAULT_URL,
-    show_default=True,
-    show_envvar=True,
-    metavar="URL",
-    help="Base URL of the usersecrets server.",
-)
-@click.option(
-    "--token",
-    envvar=TOKEN_VARIABLE,
-    default=None,
-    show_envvar=True,
-    metavar="TOKEN",
-    help=(
-        f"API token. Prefer setting {TOKEN_VARIABLE}: an option is visible to other "
-        "users in `ps` and is kept in shell history."
-    ),
-)
+@server_options
 @click.pass_context
 def audit(ctx: click.Context, url: str, token: str | None) -> None:
     """Read the audit log: one entry per change, newest first.

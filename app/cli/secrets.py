@@ -10,9 +10,9 @@ import contextlib
 import datetime as dt
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 import click
 
@@ -53,27 +53,35 @@ class RequestFailed(click.ClickException):
         click.echo("\n".join(lines), err=True)
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def server_options(command: F) -> F:
+    """Add the --url and --token options that every command talking to a server takes."""
+    command = click.option(
+        "--token",
+        envvar=TOKEN_VARIABLE,
+        default=None,
+        show_envvar=True,
+        metavar="TOKEN",
+        help=(
+            f"API token. Prefer setting {TOKEN_VARIABLE}: an option is visible to other "
+            "users in `ps` and is kept in shell history."
+        ),
+    )(command)
+    return click.option(
+        "--url",
+        envvar=URL_VARIABLE,
+        default=DEFAULT_URL,
+        show_default=True,
+        show_envvar=True,
+        metavar="URL",
+        help="Base URL of the usersecrets server.",
+    )(command)
+
+
 @click.group()
-@click.option(
-    "--url",
-    envvar=URL_VARIABLE,
-    default=DEFAULT_URL,
-    show_default=True,
-    show_envvar=True,
-    metavar="URL",
-    help="Base URL of the usersecrets server.",
-)
-@click.option(
-    "--token",
-    envvar=TOKEN_VARIABLE,
-    default=None,
-    show_envvar=True,
-    metavar="TOKEN",
-    help=(
-        f"API token. Prefer setting {TOKEN_VARIABLE}: an option is visible to other "
-        "users in `ps` and is kept in shell history."
-    ),
-)
+@server_options
 @click.pass_context
 def secrets(ctx: click.Context, url: str, token: str | None) -> None:
     """Create, list, update and delete your secrets on a usersecrets server.
