@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from app.audit.recorder import AuditContext, Snapshot, record_change, snapshot
 from app.authz import Actor, Forbidden, Target, authorize, list_scope
 from app.db.base import utcnow
+from app.db.errors import violated_unique_constraint
 from app.orgs.errors import (
     AlreadyMember,
     MemberNotFound,
@@ -27,7 +28,7 @@ from app.orgs.errors import (
 from app.orgs.models import Organization, OrganizationMember
 from app.orgs.validation import could_be_organization_name
 from app.users.models import User
-from app.users.store import find_user, find_user_by_username, unique_violation_name
+from app.users.store import find_user, find_user_by_username
 from app.users.validation import parse_uuid
 
 NAME_INDEX = "uq_organizations_name_lower"
@@ -260,7 +261,7 @@ def add_member(
         with session.begin_nested():
             session.add(member)
     except IntegrityError as error:
-        if unique_violation_name(error) == MEMBER_PRIMARY_KEY:
+        if violated_unique_constraint(error) == MEMBER_PRIMARY_KEY:
             raise AlreadyMember(username) from None
         raise
 
@@ -320,7 +321,7 @@ def _read_member(
 
 
 def _raise_if_name_taken(error: IntegrityError, name: str) -> None:
-    if unique_violation_name(error) == NAME_INDEX:
+    if violated_unique_constraint(error) == NAME_INDEX:
         raise OrganizationNameTaken(name) from None
 
 

@@ -14,14 +14,11 @@ the caller commits after success, or rolls back.
 from __future__ import annotations
 
 import datetime as dt
-import re
-import sqlite3
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import psycopg.errors
 from sqlalchemy import Row, Table, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -30,6 +27,7 @@ from app.audit.recorder import AuditContext, record_change, snapshot
 from app.authz import Actor, Target, authorize
 from app.crypto.cipher import Keyring, secret_associated_data
 from app.db.base import utcnow
+from app.db.errors import violated_unique_constraint
 from app.secrets.errors import InvalidSecret, PreconditionFailed, SecretConflict, SecretNotFound
 from app.secrets.models import UNIQUE_INDEX_FIELDS, UserSecret
 from app.secrets.validation import (
@@ -56,15 +54,6 @@ _METADATA_COLUMNS = (
     UserSecret.created_at,
     UserSecret.updated_at,
 )
-
-# SQLite reports a unique violation by its columns, not by the index name:
-# "UNIQUE constraint failed: user_secrets.user_id, user_secrets.env_name".
-_SQLITE_UNIQUE_RE = re.compile(r"UNIQUE constraint failed: (?P<columns>.+)")
-_UNIQUE_INDEX_BY_COLUMNS = {
-    tuple(f"{_TABLE.name}.{column.name}" for column in index.columns): str(index.name)
-    for index in _TABLE.indexes
-    if index.unique
-}
 
 
 @dataclass(frozen=True)
@@ -391,25 +380,9 @@ def _metadata_from_secret(secret: UserSecret) -> SecretMetadata:
 
 
 def _unique_conflict(error: IntegrityError) -> SecretConflict | None:
-    """Return SecretConflict for a violated unique index of user_secrets, else None.
-
-    Only the database's own report decides: a SELECT before the write could not see a
-    row that a concurrent transaction commits in between.
-    """
-    index_name = _violated_index_name(error.orig)
+    """Return SecretConflict for a violated unique index of user_secrets, else None."""
+    index_name = violated_unique_constraint(error)
     conflict_field = UNIQUE_INDEX_FIELDS.get(index_name or "")
     if conflict_field is None:
         return None
     return SecretConflict(conflict_field)
-
-
-def _violated_index_name(database_error: BaseException | None) -> str | None:
-    if isinstance(database_error, psycopg.errors.UniqueViolation):
-        return database_error.diag.constraint_name
-    if isinstance(database_error, sqlite3.IntegrityError):
-        match = _SQLITE_UNIQUE_RE.fullmatch(str(database_error))
-        if match is None:
-            return None
-        columns = tuple(column.strip() for column in match["columns"].split(","))
-        return _UNIQUE_INDEX_BY_COLUMNS.get(columns)
-    return None

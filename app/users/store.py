@@ -4,7 +4,6 @@ the policy before it returns or changes a row. Mutations also write their audit 
 from __future__ import annotations
 
 import datetime as dt
-import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from app.audit.recorder import AuditContext, record_change, snapshot
 from app.auth.models import ApiKey
 from app.authz import Actor, Forbidden, Target, authorize, list_scope
 from app.db.base import utcnow
+from app.db.errors import violated_unique_constraint
 from app.orgs.models import OrganizationMember
 from app.secrets.models import UserSecret
 from app.users.errors import LastOwner, UsernameTaken, UserNotFound
@@ -27,12 +27,6 @@ from app.users.validation import could_be_username, parse_uuid
 USERNAME_INDEX = "uq_users_username_lower"
 OWNER_ROLE = "owner"
 
-# SQLite names the violated index in its message. For a primary key it names the columns
-# instead, as "table.column, table.column".
-_SQLITE_UNIQUE_INDEX_RE = re.compile(r"UNIQUE constraint failed: index '(?P<name>[^']+)'")
-_SQLITE_PRIMARY_KEY_RE = re.compile(r"UNIQUE constraint failed: (?P<table>\w+)\.")
-_POSTGRESQL_UNIQUE_VIOLATION = "23505"
-
 
 @dataclass(frozen=True)
 class UserChanges:
@@ -41,31 +35,6 @@ class UserChanges:
     email: str | None = None
     status: str | None = None
     site_roles: frozenset[str] | None = None
-
-
-def unique_violation_name(error: IntegrityError) -> str | None:
-    """Return the unique index or primary key that `error` violated, or None for another error.
-
-    Primary keys are named `pk_<table>` on both databases, as the naming convention in
-    app.db.base names them on PostgreSQL.
-    """
-    original = error.orig
-    diagnostics = getattr(original, "diag", None)
-    if diagnostics is not None:  # psycopg
-        if getattr(original, "sqlstate", None) != _POSTGRESQL_UNIQUE_VIOLATION:
-            return None
-        name: str | None = diagnostics.constraint_name
-        return name
-
-    error_name = getattr(original, "sqlite_errorname", None)
-    message = str(original)
-    if error_name == "SQLITE_CONSTRAINT_UNIQUE":
-        match = _SQLITE_UNIQUE_INDEX_RE.match(message)
-        return match["name"] if match else None
-    if error_name == "SQLITE_CONSTRAINT_PRIMARYKEY":
-        match = _SQLITE_PRIMARY_KEY_RE.match(message)
-        return f"pk_{match['table']}" if match else None
-    return None
 
 
 def find_user(session: Session, actor: Actor | None, reference: str) -> User | None:
@@ -188,7 +157,7 @@ def create_user(
         with session.begin_nested():
             session.add(user)
     except IntegrityError as error:
-        if unique_violation_name(error) == USERNAME_INDEX:
+        if violated_unique_constraint(error) == USERNAME_INDEX:
             raise UsernameTaken(username) from None
         raise
 
