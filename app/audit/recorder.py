@@ -16,13 +16,13 @@ from app.audit.models import AuditLog
 from app.db.base import Base, utcnow
 
 Snapshot = Mapping[str, Any]
-# The status each successful change answers with; recorded with the row.
+# HTTP status of each successful change, recorded with its audit row.
 STATUS_BY_ACTION = {"create": 201, "write": 200, "delete": 204}
 
 
 @dataclass(frozen=True)
 class AuditContext:
-    """Who made a change and from where; the same for every change of one request."""
+    """The actor and client of a change, the same for every change of one request."""
 
     user_id: uuid.UUID | None
     api_key_id: str | None

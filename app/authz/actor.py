@@ -1,4 +1,4 @@
-"""Who is asking, and what they are asking about."""
+"""The subject of a request (Actor) and its object (Target)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ class Actor:
     """An authenticated user with the roles read from the database for this request.
 
     Roles travel with the actor instead of living in the enforcer, so every server
-    process sees a role change on the next request without a reload.
+    process applies a role change on the next request without a reload.
     """
 
     user_id: uuid.UUID

@@ -12,8 +12,8 @@ from app.authz.actor import Actor, Target
 from app.authz.errors import Forbidden
 from app.authz.policy import Policy, current_policy
 
-# Counts decisions in the current context, so tests can assert how many checks a
-# request makes. None when nobody is counting.
+# Decision counter of the current context, so tests can assert how many checks a
+# request makes. None outside count_decisions().
 _decision_count: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar(
     "authz_decision_count", default=None
 )
@@ -22,9 +22,9 @@ _decision_count: contextvars.ContextVar[list[int] | None] = contextvars.ContextV
 def role_relation_pairs(actor: Actor, target: Target) -> set[tuple[str, str]]:
     """Return the (role, relation) pairs that hold between `actor` and `target`.
 
-    Site roles pair with every relation that holds: `self` when the actor is or owns the
-    object, `org` when the object is in an organization where the actor holds a role, and
-    `other` when neither does. Organization roles pair only with `org`, and only the roles
+    Site roles pair with every relation that applies: `self` when the actor is or owns the
+    object, `org` when the object is in an organization where the actor has a role, and
+    `other` when neither applies. Organization roles pair only with `org`, and only the roles
     held in the object's own organizations count.
     """
     pairs: set[tuple[str, str]] = set()
@@ -68,14 +68,14 @@ class ListScope:
 
     A row is visible when it is the actor's own and `own` is set; when it is in one of
     `org_ids`; or when `other` is set and the row is neither the actor's own nor in any
-    organization where the actor holds a role. This mirrors role_relation_pairs, so a
+    organization where the actor has a role. This mirrors role_relation_pairs, so a
     list returns exactly the rows a single read allows.
     """
 
     own: bool
     org_ids: frozenset[uuid.UUID]
     other: bool
-    # Orgs where the actor holds any role: rows there are `org`, never `other`.
+    # Orgs where the actor has any role: rows there are `org`, never `other`.
     member_org_ids: frozenset[uuid.UUID]
 
     @property

@@ -1,4 +1,4 @@
-"""What every command needs: settings, an engine, and clean failure on bad configuration."""
+"""Shared command setup: settings, an engine, and one-line failure on bad configuration."""
 
 from __future__ import annotations
 
@@ -32,6 +32,6 @@ def open_engine(settings: Settings) -> Iterator[Engine]:
 
 @contextlib.contextmanager
 def transaction(engine: Engine) -> Iterator[Session]:
-    """One session and one transaction, committed when the block succeeds."""
+    """Open a session with one transaction, committed when the block succeeds."""
     with Session(engine, expire_on_commit=False) as session, session.begin():
         yield session

@@ -17,8 +17,8 @@ Fields and their rules:
   of at most 256 bytes. Names that change how shells, the dynamic loader, Git, the
   locale or this service behave are reserved, compared case-insensitively.
 - file_path: empty (not injected as a file) or a path that starts with '~/' or '/', of
-  at most 4096 bytes in UTF-8, without NUL, without a '.' or '..' segment, without an
-  empty segment ('//') and without a trailing '/'. Each file therefore has one spelling,
+  at most 4096 bytes in UTF-8, without NUL. It has no '.', '..' or empty ('//') segment
+  and no trailing '/'. Each file therefore has one spelling,
   so the per-user unique index on file_path keeps two secrets out of one file.
 
 Every field must be a JSON string: a number, boolean, array, object or null is reported
